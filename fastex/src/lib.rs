@@ -1,0 +1,15 @@
+//! Production-grade rate limiting for axum, through attributes.
+//!
+//! fastex is the Rust successor of the Python FastEx toolkit: limits written as attributes
+//! on handlers, counted in memory, in Redis or in a composite of both that survives a Redis
+//! outage, with settings from the environment and structured logs.
+//!
+//! Start with [`limiter`]: [`RateLimitConfig`](limiter::RateLimitConfig) describes a limit,
+//! a [`LimiterBackend`](limiter::backend::LimiterBackend) counts it.
+#![doc = include_str!("../../README.md")]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod limiter;
+pub mod logging;
+
+pub use limiter::RateLimitResult;
