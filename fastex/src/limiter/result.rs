@@ -62,6 +62,13 @@ impl RateLimitResult {
         self
     }
 
+    /// The same result with `reset_time` set to `reset_time`.
+    #[must_use]
+    pub const fn with_reset(mut self, reset_time: Duration) -> Self {
+        self.reset_time = reset_time;
+        self
+    }
+
     /// `retry_after_ms` in whole seconds rounded up, at least 1 when refused: the value of
     /// a `Retry-After` header.
     pub const fn retry_after_secs(&self) -> u64 {

@@ -282,16 +282,17 @@ impl LimiterBackend for InMemoryLimiterBackend {
     }
 
     fn connect(&self) -> BackendFuture<'_, Result<(), LimiterBackendError>> {
-        let mut cleanup = self.cleanup.lock().unwrap_or_else(|e| e.into_inner());
-        if cleanup.is_none() {
-            let task = cleanup_loop(
-                Arc::downgrade(&self.shared),
-                self.shared.config.cleanup_interval,
-            );
-            *cleanup = Some(tokio::spawn(task));
-        }
-        self.shared.connected.store(true, Ordering::Release);
-        BackendFuture::ready(Ok(()))
+        // Spawned when polled, so that `connect()` may be built outside the runtime.
+        BackendFuture::boxed(async move {
+            let mut cleanup = self.cleanup.lock().unwrap_or_else(|e| e.into_inner());
+            if cleanup.is_none() {
+                let shared = Arc::downgrade(&self.shared);
+                let task = cleanup_loop(shared, self.shared.config.cleanup_interval);
+                *cleanup = Some(tokio::spawn(task));
+            }
+            self.shared.connected.store(true, Ordering::Release);
+            Ok(())
+        })
     }
 
     fn disconnect(&self) -> BackendFuture<'_, ()> {

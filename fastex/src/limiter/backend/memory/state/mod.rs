@@ -5,6 +5,8 @@
 
 mod fixed_window;
 mod gcra;
+#[cfg(test)]
+mod reference_tests;
 mod sliding_log;
 mod sliding_window_counter;
 
