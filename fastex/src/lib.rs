@@ -11,5 +11,9 @@
 
 pub mod limiter;
 pub mod logging;
+mod runtime;
+
+#[doc(hidden)]
+pub mod __private;
 
 pub use limiter::RateLimitResult;

@@ -7,6 +7,7 @@
 
 pub mod backend;
 mod config;
+pub(crate) mod http;
 mod registry;
 mod result;
 mod settings;
@@ -14,9 +15,13 @@ mod settings;
 pub use config::{
     Algorithm, InvalidRateLimit, MAX_WINDOW_MS, RateLimitConfig, UnknownAlgorithm, Window,
 };
+pub(crate) use registry::resolve_backend;
 pub use registry::{
-    RateLimiterNotInitialized, backend, configure_limiter, default_backend, named_backend,
-    register_backend, registered_backends,
+    RateLimiterNotInitialized, configure_limiter, default_backend, named_backend, register_backend,
+    registered_backends,
 };
 pub use result::RateLimitResult;
-pub use settings::{LimiterSettings, SettingsError, limiter_settings};
+pub use settings::{
+    BackendKind, LimiterSettings, SettingsError, UnknownBackendKind, active_settings,
+    configure_settings, limiter_settings,
+};

@@ -86,7 +86,9 @@ pub fn named_backend(name: &str) -> Result<Arc<dyn LimiterBackend>, RateLimiterN
 }
 
 /// The backend registered as `name`, or the default one for `None`.
-pub fn backend(name: Option<&str>) -> Result<Arc<dyn LimiterBackend>, RateLimiterNotInitialized> {
+pub(crate) fn resolve_backend(
+    name: Option<&str>,
+) -> Result<Arc<dyn LimiterBackend>, RateLimiterNotInitialized> {
     match name {
         Some(name) => named_backend(name),
         None => default_backend(),
