@@ -6,8 +6,6 @@
 //!
 //! Start with [`limiter`]: [`RateLimitConfig`](limiter::RateLimitConfig) describes a limit,
 //! a [`LimiterBackend`](limiter::backend::LimiterBackend) counts it.
-#![doc = include_str!("../../README.md")]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod limiter;
 pub mod logging;
@@ -17,3 +15,11 @@ mod runtime;
 pub mod __private;
 
 pub use limiter::RateLimitResult;
+
+// The attribute macros; their docs are on the items in fastex-macros and show here.
+pub use fastex_macros::{main, rate_limit};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,2 @@
+#[fastex::main(backend = "postgres")]
+async fn main() {}

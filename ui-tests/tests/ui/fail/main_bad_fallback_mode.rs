@@ -1,0 +1,2 @@
+#[fastex::main(fallback_mode = "alow")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[fastex::main(flavor = "current-thread")]
+async fn main() {}

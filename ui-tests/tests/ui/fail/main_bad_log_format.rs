@@ -1,0 +1,2 @@
+#[fastex::main(log_format = "jsn")]
+async fn main() {}

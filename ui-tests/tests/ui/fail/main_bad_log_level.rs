@@ -1,0 +1,2 @@
+#[fastex::main(log_level = "verbose")]
+async fn main() {}

@@ -1,0 +1,4 @@
+const BACKEND: &str = "memory";
+
+#[fastex::main(backend = BACKEND, worker_threads = "2")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[fastex::main]
+fn main() {}

@@ -1,0 +1,2 @@
+#[fastex::main(log_level = "info", log_level = "debug")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[fastex::main(flavour = "current_thread", threads = 2, burst = 1)]
+async fn main() {}

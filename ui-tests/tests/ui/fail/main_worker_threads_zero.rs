@@ -1,0 +1,2 @@
+#[fastex::main(worker_threads = 0)]
+async fn main() {}
