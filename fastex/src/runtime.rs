@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::limiter::backend::LimiterBackend;
 use crate::limiter::backend::memory::InMemoryLimiterBackend;
+use crate::limiter::backend::redis::RedisLimiterBackend;
 use crate::limiter::{
     BackendKind, LimiterSettings, configure_limiter, configure_settings, registered_backends,
 };
@@ -52,10 +53,9 @@ pub async fn run_main<F: Future>(overrides: MainOverrides, body: F) -> F::Output
     })
     .unwrap_or_else(|error| exit_with(&error));
     configure_logging(settings.log_level, settings.log_format);
-    let backend = build_backend(&settings).unwrap_or_else(|error| exit_with(&error));
-    if let Err(error) = backend.connect().await {
-        exit_with(&error);
-    }
+    let backend = start_backend(&settings)
+        .await
+        .unwrap_or_else(|error| exit_with(&error));
     tracing::info!(
         target: "fastex::runtime",
         backend = backend.name(),
@@ -74,13 +74,29 @@ pub async fn run_main<F: Future>(overrides: MainOverrides, body: F) -> F::Output
     output
 }
 
-fn build_backend(settings: &LimiterSettings) -> Result<Arc<dyn LimiterBackend>, String> {
+/// Builds and connects the backend the settings name. Redis starts in the background, so
+/// the service comes up (answering by the fallback mode) while Redis is down.
+async fn start_backend(settings: &LimiterSettings) -> Result<Arc<dyn LimiterBackend>, String> {
     match settings.backend {
-        BackendKind::Memory => InMemoryLimiterBackend::new(settings.memory_config())
-            .map(|backend| Arc::new(backend) as Arc<dyn LimiterBackend>)
-            .map_err(|error| error.to_string()),
+        BackendKind::Memory => {
+            let memory = InMemoryLimiterBackend::new(settings.memory_config())
+                .map_err(|error| error.to_string())?;
+            memory.connect().await.map_err(|error| error.to_string())?;
+            Ok(Arc::new(memory))
+        }
+        BackendKind::Redis => {
+            let config = settings
+                .redis_config()
+                .ok_or("LIMITER_BACKEND=redis: this backend needs a Redis URL: set REDIS_URL")?;
+            let redis = RedisLimiterBackend::new(config);
+            redis
+                .connect_in_background()
+                .await
+                .map_err(|error| error.to_string())?;
+            Ok(Arc::new(redis))
+        }
         other => Err(format!(
-            "LIMITER_BACKEND={other}: this version of fastex has no {other} backend yet; expected memory"
+            "LIMITER_BACKEND={other}: this version of fastex has no {other} backend yet; expected memory or redis"
         )),
     }
 }

@@ -1,6 +1,10 @@
 //! End-to-end test support: real axum servers on loopback and a real HTTP client that can
 //! send from any loopback address (all of 127.0.0.0/8 is loopback), so tests can play
-//! several clients.
+//! several clients, and real `redis-server` processes.
+
+mod redis_server;
+
+pub use redis_server::RedisServer;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};

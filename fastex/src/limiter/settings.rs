@@ -12,6 +12,7 @@ use config::{Config, ConfigError, FileFormat, Value, ValueKind};
 
 use crate::limiter::backend::FallbackMode;
 use crate::limiter::backend::memory::MemoryLimiterBackendConnectConfig;
+use crate::limiter::backend::redis::RedisLimiterBackendConnectConfig;
 use crate::limiter::{MAX_WINDOW_MS, RateLimitConfig};
 use crate::logging::{LogFormat, LogLevel};
 
@@ -344,6 +345,16 @@ impl LimiterSettings {
             max_keys: self.memory_max_keys,
             fallback_mode: self.fallback_mode,
         }
+    }
+
+    /// The Redis backend's configuration: [`redis_url`](Self::redis_url) and
+    /// [`fallback_mode`](Self::fallback_mode); `None` without a URL.
+    pub fn redis_config(&self) -> Option<RedisLimiterBackendConnectConfig> {
+        let url = self.redis_url.clone()?;
+        Some(RedisLimiterBackendConnectConfig {
+            fallback_mode: self.fallback_mode,
+            ..RedisLimiterBackendConnectConfig::new(url)
+        })
     }
 }
 

@@ -8,6 +8,7 @@ mod error;
 mod fallback;
 mod future;
 pub mod memory;
+pub mod redis;
 mod stats;
 
 pub use error::LimiterBackendError;

@@ -1,4 +1,5 @@
 use super::memory::MemoryStats;
+use super::redis::RedisStats;
 
 /// A backend's counters, for monitoring; serializes to JSON for a `/stats` route.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -7,6 +8,8 @@ use super::memory::MemoryStats;
 pub enum BackendStats {
     /// [`InMemoryLimiterBackend`](super::memory::InMemoryLimiterBackend)'s counters.
     Memory(MemoryStats),
+    /// [`RedisLimiterBackend`](super::redis::RedisLimiterBackend)'s counters.
+    Redis(RedisStats),
     /// A backend that keeps no counters.
     None,
 }

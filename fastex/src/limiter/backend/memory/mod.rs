@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use state::{FixedWindowState, GcraState, SlidingLogState, SlidingWindowCounterState, Verdict};
+pub(crate) use state::Verdict;
+use state::{FixedWindowState, GcraState, SlidingLogState, SlidingWindowCounterState};
 use store::{KeyBudget, Store};
 
 use super::{
@@ -183,6 +184,11 @@ impl Shared {
         checks: &[LimitCheck<'_>],
         now: u64,
     ) -> Result<RateLimitResult, LimiterBackendError> {
+        // One limit, the common case: nothing to undo, nothing to rank (what the loop below
+        // answers for one check, without the loop's bookkeeping on the hot path).
+        if let [check] = checks {
+            return Ok(self.check_one(check, now, true)?.into_result(check.config));
+        }
         let mut decided: Option<RateLimitResult> = None;
         let mut refused = false;
         for (index, check) in checks.iter().enumerate() {
