@@ -2,8 +2,10 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::limiter::backend::LimiterBackend;
+use crate::limiter::backend::composite::CompositeLimiterBackend;
 use crate::limiter::backend::memory::InMemoryLimiterBackend;
 use crate::limiter::backend::redis::RedisLimiterBackend;
 use crate::limiter::{
@@ -75,7 +77,8 @@ pub async fn run_main<F: Future>(overrides: MainOverrides, body: F) -> F::Output
 }
 
 /// Builds and connects the backend the settings name. Redis starts in the background, so
-/// the service comes up (answering by the fallback mode) while Redis is down.
+/// the service comes up (answering by the fallback mode, or from memory for a composite)
+/// while Redis is down.
 async fn start_backend(settings: &LimiterSettings) -> Result<Arc<dyn LimiterBackend>, String> {
     match settings.backend {
         BackendKind::Memory => {
@@ -95,9 +98,32 @@ async fn start_backend(settings: &LimiterSettings) -> Result<Arc<dyn LimiterBack
                 .map_err(|error| error.to_string())?;
             Ok(Arc::new(redis))
         }
-        other => Err(format!(
-            "LIMITER_BACKEND={other}: this version of fastex has no {other} backend yet; expected memory or redis"
-        )),
+        BackendKind::Composite => {
+            let config = settings.redis_config().ok_or(
+                "LIMITER_BACKEND=composite: this backend needs a Redis URL: set REDIS_URL",
+            )?;
+            let memory = InMemoryLimiterBackend::new(settings.memory_config())
+                .map_err(|error| error.to_string())?;
+            let composite = CompositeLimiterBackend::builder(
+                Arc::new(RedisLimiterBackend::new(config)),
+                Arc::new(memory),
+            )
+            .strategy(settings.composite_strategy)
+            .failure_threshold(settings.composite_failure_threshold)
+            .recovery_timeout(Duration::from_secs(
+                settings.composite_recovery_timeout_seconds,
+            ))
+            .health_check_interval(Duration::from_secs(
+                settings.composite_health_check_interval_seconds,
+            ))
+            .build()
+            .map_err(|error| error.to_string())?;
+            composite
+                .connect_in_background()
+                .await
+                .map_err(|error| error.to_string())?;
+            Ok(Arc::new(composite))
+        }
     }
 }
 

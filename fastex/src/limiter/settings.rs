@@ -11,6 +11,7 @@ use arc_swap::ArcSwap;
 use config::{Config, ConfigError, FileFormat, Value, ValueKind};
 
 use crate::limiter::backend::FallbackMode;
+use crate::limiter::backend::composite::SwitchingStrategy;
 use crate::limiter::backend::memory::MemoryLimiterBackendConnectConfig;
 use crate::limiter::backend::redis::RedisLimiterBackendConnectConfig;
 use crate::limiter::{MAX_WINDOW_MS, RateLimitConfig};
@@ -69,6 +70,22 @@ const MEMORY_CLEANUP_INTERVAL_SECONDS: Spec = Spec {
     key: "memory_cleanup_interval_seconds",
     env: &["LIMITER_MEMORY_CLEANUP_INTERVAL_SECONDS"],
 };
+const COMPOSITE_STRATEGY: Spec = Spec {
+    key: "composite_strategy",
+    env: &["LIMITER_COMPOSITE_STRATEGY"],
+};
+const COMPOSITE_FAILURE_THRESHOLD: Spec = Spec {
+    key: "composite_failure_threshold",
+    env: &["LIMITER_COMPOSITE_FAILURE_THRESHOLD"],
+};
+const COMPOSITE_RECOVERY_TIMEOUT_SECONDS: Spec = Spec {
+    key: "composite_recovery_timeout_seconds",
+    env: &["LIMITER_COMPOSITE_RECOVERY_TIMEOUT_SECONDS"],
+};
+const COMPOSITE_HEALTH_CHECK_INTERVAL_SECONDS: Spec = Spec {
+    key: "composite_health_check_interval_seconds",
+    env: &["LIMITER_COMPOSITE_HEALTH_CHECK_INTERVAL_SECONDS"],
+};
 const LOG_LEVEL: Spec = Spec {
     key: "log_level",
     env: &["LIMITER_LOG_LEVEL", "LOG_LEVEL"],
@@ -79,7 +96,7 @@ const LOG_FORMAT: Spec = Spec {
 };
 
 /// Every setting, in the order they are listed to the user.
-const SPECS: [&Spec; 12] = [
+const SPECS: [&Spec; 16] = [
     &REDIS_URL,
     &FALLBACK_MODE,
     &DEFAULT_TIMES,
@@ -90,6 +107,10 @@ const SPECS: [&Spec; 12] = [
     &BACKEND,
     &MEMORY_MAX_KEYS,
     &MEMORY_CLEANUP_INTERVAL_SECONDS,
+    &COMPOSITE_STRATEGY,
+    &COMPOSITE_FAILURE_THRESHOLD,
+    &COMPOSITE_RECOVERY_TIMEOUT_SECONDS,
+    &COMPOSITE_HEALTH_CHECK_INTERVAL_SECONDS,
     &LOG_LEVEL,
     &LOG_FORMAT,
 ];
@@ -171,6 +192,10 @@ impl FromStr for BackendKind {
 /// | [`backend`](LimiterSettings::backend) | `LIMITER_BACKEND` | `backend` | `redis` with a Redis URL, else `memory` |
 /// | [`memory_max_keys`](LimiterSettings::memory_max_keys) | `LIMITER_MEMORY_MAX_KEYS` | `memory_max_keys` | `10000` |
 /// | [`memory_cleanup_interval_seconds`](LimiterSettings::memory_cleanup_interval_seconds) | `LIMITER_MEMORY_CLEANUP_INTERVAL_SECONDS` | `memory_cleanup_interval_seconds` | `300` |
+/// | [`composite_strategy`](LimiterSettings::composite_strategy) | `LIMITER_COMPOSITE_STRATEGY` | `composite_strategy` | `circuit_breaker` |
+/// | [`composite_failure_threshold`](LimiterSettings::composite_failure_threshold) | `LIMITER_COMPOSITE_FAILURE_THRESHOLD` | `composite_failure_threshold` | `5` |
+/// | [`composite_recovery_timeout_seconds`](LimiterSettings::composite_recovery_timeout_seconds) | `LIMITER_COMPOSITE_RECOVERY_TIMEOUT_SECONDS` | `composite_recovery_timeout_seconds` | `60` |
+/// | [`composite_health_check_interval_seconds`](LimiterSettings::composite_health_check_interval_seconds) | `LIMITER_COMPOSITE_HEALTH_CHECK_INTERVAL_SECONDS` | `composite_health_check_interval_seconds` | `30` |
 /// | [`log_level`](LimiterSettings::log_level) | `LOG_LEVEL`, `LIMITER_LOG_LEVEL` | `log_level` | `info` |
 /// | [`log_format`](LimiterSettings::log_format) | `LOG_FORMAT`, `LIMITER_LOG_FORMAT` | `log_format` | `pretty` |
 ///
@@ -228,6 +253,14 @@ pub struct LimiterSettings {
     /// How often the in-memory backend removes expired keys, in seconds (default 300, at
     /// least 1).
     pub memory_cleanup_interval_seconds: u64,
+    /// How the composite backend picks Redis or memory (default `circuit_breaker`).
+    pub composite_strategy: SwitchingStrategy,
+    /// Consecutive Redis failures that open the composite's circuit (default 5, at least 1).
+    pub composite_failure_threshold: u32,
+    /// Seconds the circuit stays open before one probe tries Redis again (default 60).
+    pub composite_recovery_timeout_seconds: u64,
+    /// Seconds between health checks of Redis, for `health_check` (default 30, at least 1).
+    pub composite_health_check_interval_seconds: u64,
     /// The least severe events logged when `RUST_LOG` is unset (default `info`).
     pub log_level: LogLevel,
     /// How log lines look (default `pretty`).
@@ -247,6 +280,10 @@ impl Default for LimiterSettings {
             backend: BackendKind::Memory,
             memory_max_keys: 10_000,
             memory_cleanup_interval_seconds: 300,
+            composite_strategy: SwitchingStrategy::CircuitBreaker,
+            composite_failure_threshold: 5,
+            composite_recovery_timeout_seconds: 60,
+            composite_health_check_interval_seconds: 30,
             log_level: LogLevel::Info,
             log_format: LogFormat::Pretty,
         }
@@ -271,6 +308,19 @@ impl fmt::Debug for LimiterSettings {
             .field(
                 "memory_cleanup_interval_seconds",
                 &self.memory_cleanup_interval_seconds,
+            )
+            .field("composite_strategy", &self.composite_strategy)
+            .field(
+                "composite_failure_threshold",
+                &self.composite_failure_threshold,
+            )
+            .field(
+                "composite_recovery_timeout_seconds",
+                &self.composite_recovery_timeout_seconds,
+            )
+            .field(
+                "composite_health_check_interval_seconds",
+                &self.composite_health_check_interval_seconds,
             )
             .field("log_level", &self.log_level)
             .field("log_format", &self.log_format)
@@ -857,6 +907,19 @@ fn load(
     if let Some(raw) = take(&MEMORY_CLEANUP_INTERVAL_SECONDS) {
         settings.memory_cleanup_interval_seconds = raw.parse_number(1, MAX_SECONDS)?;
     }
+    if let Some(raw) = take(&COMPOSITE_STRATEGY) {
+        settings.composite_strategy =
+            raw.parse_name(&SwitchingStrategy::ALL.map(SwitchingStrategy::name))?;
+    }
+    if let Some(raw) = take(&COMPOSITE_FAILURE_THRESHOLD) {
+        settings.composite_failure_threshold = raw.parse_number(1, u32::MAX.into())? as u32;
+    }
+    if let Some(raw) = take(&COMPOSITE_RECOVERY_TIMEOUT_SECONDS) {
+        settings.composite_recovery_timeout_seconds = raw.parse_number(0, MAX_SECONDS)?;
+    }
+    if let Some(raw) = take(&COMPOSITE_HEALTH_CHECK_INTERVAL_SECONDS) {
+        settings.composite_health_check_interval_seconds = raw.parse_number(1, MAX_SECONDS)?;
+    }
     if let Some(raw) = take(&LOG_LEVEL) {
         settings.log_level = raw.parse_name(&LogLevel::ALL.map(LogLevel::name))?;
     }
@@ -1169,6 +1232,10 @@ mod tests {
             backend = "composite"
             memory_max_keys = 50
             memory_cleanup_interval_seconds = 5
+            composite_strategy = "health_check"
+            composite_failure_threshold = 3
+            composite_recovery_timeout_seconds = 10
+            composite_health_check_interval_seconds = 2
             log_level = "warn"
             log_format = "json"
             "#,
@@ -1188,6 +1255,10 @@ mod tests {
                 backend: BackendKind::Composite,
                 memory_max_keys: 50,
                 memory_cleanup_interval_seconds: 5,
+                composite_strategy: SwitchingStrategy::HealthCheck,
+                composite_failure_threshold: 3,
+                composite_recovery_timeout_seconds: 10,
+                composite_health_check_interval_seconds: 2,
                 log_level: LogLevel::Warn,
                 log_format: LogFormat::Json,
             }
@@ -1253,7 +1324,9 @@ mod tests {
                 "{path}: unknown setting `fallback_mod`: expected one of redis_url, \
                  fallback_mode, default_times, default_window_seconds, prefix, \
                  trust_proxy_headers, deny_fallback_retry_after_ms, backend, memory_max_keys, \
-                 memory_cleanup_interval_seconds, log_level, log_format"
+                 memory_cleanup_interval_seconds, composite_strategy, composite_failure_threshold, \
+                 composite_recovery_timeout_seconds, composite_health_check_interval_seconds, \
+                 log_level, log_format"
             )
         );
         assert_eq!(error.setting(), Some("fallback_mod"));

@@ -4,6 +4,7 @@
 //! for the whole list. [`InMemoryLimiterBackend`](memory::InMemoryLimiterBackend) keeps
 //! the counts in the process; more backends arrive behind the same trait.
 
+pub mod composite;
 mod error;
 mod fallback;
 mod future;
@@ -70,7 +71,7 @@ pub struct LimitCheck<'a> {
 ///     fn stats(&self) -> BackendStats { BackendStats::None }
 /// }
 /// ```
-pub trait LimiterBackend: Send + Sync + std::fmt::Debug + 'static {
+pub trait LimiterBackend: std::any::Any + Send + Sync + std::fmt::Debug {
     /// A short name for logs and errors, e.g. `"memory"`.
     fn name(&self) -> &'static str;
 
@@ -81,8 +82,14 @@ pub trait LimiterBackend: Send + Sync + std::fmt::Debug + 'static {
     /// [`LimiterBackendError::NotConnected`] afterwards.
     fn disconnect(&self) -> BackendFuture<'_, ()>;
 
-    /// Whether the backend can answer checks now.
+    /// Whether the backend can answer checks now, as far as it knows without asking.
     fn is_connected(&self) -> bool;
+
+    /// Asks the store whether it answers (for Redis a `PING`); what health checks call.
+    /// The default trusts [`is_connected`](LimiterBackend::is_connected).
+    fn health_check(&self) -> BackendFuture<'_, bool> {
+        BackendFuture::ready(self.is_connected())
+    }
 
     /// What to answer when this backend cannot answer.
     fn fallback_mode(&self) -> FallbackMode;

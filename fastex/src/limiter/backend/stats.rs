@@ -1,3 +1,4 @@
+use super::composite::CompositeStats;
 use super::memory::MemoryStats;
 use super::redis::RedisStats;
 
@@ -10,6 +11,8 @@ pub enum BackendStats {
     Memory(MemoryStats),
     /// [`RedisLimiterBackend`](super::redis::RedisLimiterBackend)'s counters.
     Redis(RedisStats),
+    /// [`CompositeLimiterBackend`](super::composite::CompositeLimiterBackend)'s counters.
+    Composite(CompositeStats),
     /// A backend that keeps no counters.
     None,
 }

@@ -411,6 +411,22 @@ impl LimiterBackend for RedisLimiterBackend {
         self.connection.load().is_some() && self.healthy.load(Ordering::Relaxed)
     }
 
+    fn health_check(&self) -> BackendFuture<'_, bool> {
+        BackendFuture::boxed(async move {
+            let Some(slot) = self.connection.load_full() else {
+                return false;
+            };
+            let cmd = redis::cmd("PING");
+            let ping = slot.0.query::<String>(&cmd);
+            let healthy = matches!(
+                tokio::time::timeout(self.config.check_timeout, ping).await,
+                Ok(Ok(_))
+            );
+            self.healthy.store(healthy, Ordering::Relaxed);
+            healthy
+        })
+    }
+
     fn fallback_mode(&self) -> FallbackMode {
         self.config.fallback_mode
     }

@@ -9,6 +9,7 @@ pub(crate) struct FixedWindowState {
 }
 
 impl LimitState for FixedWindowState {
+    #[inline]
     fn check(&mut self, now: u64, limit: &RateLimitConfig, commit: bool) -> Verdict {
         let window = limit.window_us();
         let (window_end, count) = if now >= self.window_end {

@@ -16,6 +16,7 @@ pub(crate) fn emission_interval(limit: &RateLimitConfig) -> u64 {
 }
 
 impl LimitState for GcraState {
+    #[inline]
     fn check(&mut self, now: u64, limit: &RateLimitConfig, commit: bool) -> Verdict {
         let interval = emission_interval(limit);
         let tolerance = interval * u64::from(limit.times() - 1);

@@ -21,6 +21,7 @@ impl SlidingLogState {
 }
 
 impl LimitState for SlidingLogState {
+    #[inline]
     fn check(&mut self, now: u64, limit: &RateLimitConfig, commit: bool) -> Verdict {
         let window = limit.window_us();
         self.window_us = window;
