@@ -83,3 +83,26 @@ impl HttpClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_helpers_serve_and_fetch_over_loopback() {
+        let app = Router::new().route(
+            "/",
+            get(|| async { ([("x-served-by", "example")], "hello") }),
+        );
+        let addr = serve_in_background(app, "127.0.0.1:0").await.unwrap();
+        let reply = HttpClient::default()
+            .get(&format!("http://{addr}/"), &[])
+            .await
+            .unwrap();
+        assert_eq!((reply.status, reply.body.as_str()), (200, "hello"));
+        assert_eq!(reply.header("x-served-by"), "example");
+        assert_eq!(reply.header("x-missing"), "-");
+    }
+}
