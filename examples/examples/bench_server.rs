@@ -36,14 +36,23 @@ async fn fastex_sliding_window() -> &'static str {
     "ok"
 }
 
-#[rate_limit(times = 1_000_000_000, seconds = 1, algorithm = "gcra", backend = "redis")]
+#[rate_limit(
+    times = 1_000_000_000,
+    seconds = 1,
+    algorithm = "gcra",
+    backend = "redis"
+)]
 async fn fastex_redis() -> &'static str {
     "ok"
 }
 
 async fn serve(app: Router, port: u16) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 // Memory as the default backend even when REDIS_URL is set: Redis is the named one.
@@ -61,18 +70,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         tokio::spawn(serve(Router::new().route("/", get(bare)), base)),
         tokio::spawn(serve(Router::new().route("/", get(fastex_gcra)), base + 1)),
         tokio::spawn(serve(
-            Router::new().route("/", get(bare)).layer(GovernorLayer::new(Arc::new(governor))),
+            Router::new()
+                .route("/", get(bare))
+                .layer(GovernorLayer::new(Arc::new(governor))),
             base + 2,
         )),
-        tokio::spawn(serve(Router::new().route("/", get(fastex_sliding_window)), base + 3)),
+        tokio::spawn(serve(
+            Router::new().route("/", get(fastex_sliding_window)),
+            base + 3,
+        )),
     ];
     if let Ok(url) = std::env::var("REDIS_URL") {
-        let redis = Arc::new(RedisLimiterBackend::new(RedisLimiterBackendConnectConfig::new(url)));
+        let redis = Arc::new(RedisLimiterBackend::new(
+            RedisLimiterBackendConnectConfig::new(url),
+        ));
         redis.connect().await?;
         register_backend("redis", redis);
-        servers.push(tokio::spawn(serve(Router::new().route("/", get(fastex_redis)), base + 4)));
+        servers.push(tokio::spawn(serve(
+            Router::new().route("/", get(fastex_redis)),
+            base + 4,
+        )));
     }
-    println!("bench servers on 127.0.0.1:{base}..{}", base + servers.len() as u16 - 1);
+    println!(
+        "bench servers on 127.0.0.1:{base}..{}",
+        base + servers.len() as u16 - 1
+    );
     for server in servers {
         server.await??;
     }

@@ -2,8 +2,8 @@
 //! manual clock must get the same answers, to the microsecond of `reset_time`, for every
 //! algorithm and for stacked limits of mixed algorithms.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use fastex::limiter::backend::LimitCheck;
 use fastex::limiter::backend::LimiterBackend;
@@ -14,11 +14,7 @@ use fastex::limiter::backend::redis::{RedisLimiterBackend, RedisLimiterBackendCo
 use fastex::limiter::{Algorithm, RateLimitConfig};
 use fastex_tests::RedisServer;
 use proptest::prelude::*;
-
-fn redis() -> &'static RedisServer {
-    static SERVER: OnceLock<RedisServer> = OnceLock::new();
-    SERVER.get_or_init(RedisServer::start)
-}
+use proptest::test_runner::TestRunner;
 
 /// A key prefix no earlier case used, so cases share the server without flushing it.
 fn fresh_prefix() -> String {
@@ -33,7 +29,11 @@ fn limit() -> impl Strategy<Value = RateLimitConfig> {
     })
 }
 
-fn compare(limits: &[RateLimitConfig], gaps: &[u64]) -> Result<(), TestCaseError> {
+fn compare(
+    redis: &RedisServer,
+    limits: &[RateLimitConfig],
+    gaps: &[u64],
+) -> Result<(), TestCaseError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -50,7 +50,7 @@ fn compare(limits: &[RateLimitConfig], gaps: &[u64]) -> Result<(), TestCaseError
         memory.connect().await.unwrap();
         let redis = RedisLimiterBackend::new(RedisLimiterBackendConnectConfig {
             clock: Some(Arc::new(clock.clone())),
-            ..RedisLimiterBackendConnectConfig::new(redis().url())
+            ..RedisLimiterBackendConnectConfig::new(redis.url())
         });
         redis.connect().await.unwrap();
 
@@ -79,21 +79,37 @@ fn gaps() -> impl Strategy<Value = Vec<u64>> {
     prop::collection::vec(gap, 1..40)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-
-    #[test]
-    fn one_limit_decides_alike_in_redis_and_memory(limit in limit(), gaps in gaps()) {
-        compare(&[limit], &gaps)?;
+/// Runs `cases` random cases against one server owned by the test, so it is stopped when
+/// the test ends (a server in a static would outlive the test binary).
+fn run_cases<S: Strategy>(
+    strategy: S,
+    test: impl Fn(&RedisServer, S::Value) -> Result<(), TestCaseError>,
+) where
+    S::Value: std::fmt::Debug,
+{
+    let server = RedisServer::start();
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 48,
+        ..ProptestConfig::default()
+    });
+    if let Err(failure) = runner.run(&strategy, |value| test(&server, value)) {
+        panic!("{failure}");
     }
+}
 
-    #[test]
-    fn stacked_limits_decide_alike_in_redis_and_memory(
-        limits in prop::collection::vec(limit(), 2..=3),
-        gaps in gaps(),
-    ) {
-        compare(&limits, &gaps)?;
-    }
+#[test]
+fn one_limit_decides_alike_in_redis_and_memory() {
+    run_cases((limit(), gaps()), |server, (limit, gaps)| {
+        compare(server, &[limit], &gaps)
+    });
+}
+
+#[test]
+fn stacked_limits_decide_alike_in_redis_and_memory() {
+    let limits = prop::collection::vec(limit(), 2..=3);
+    run_cases((limits, gaps()), |server, (limits, gaps)| {
+        compare(server, &limits, &gaps)
+    });
 }
 
 #[test]
@@ -111,8 +127,10 @@ fn long_windows_and_large_counts_decide_alike() {
         3_000_000_000,
     ]);
     gaps.extend(vec![250_000; 40]);
+    let server = RedisServer::start();
     for algorithm in Algorithm::ALL {
         compare(
+            &server,
             &[
                 hourly.with_algorithm(algorithm),
                 minutely.with_algorithm(algorithm),
