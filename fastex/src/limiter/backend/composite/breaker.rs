@@ -1,7 +1,7 @@
 //! The circuit breaker's state, in atomics: routing a request costs a few loads.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Where the circuit stands.
@@ -53,33 +53,45 @@ pub(super) enum Route {
     Fallback,
 }
 
+/// The state and the instant the circuit last opened share one word, so that a transition
+/// is one compare-and-swap of both: a request that saw an old opening cannot half-open a
+/// circuit that has just opened again, and a late failure cannot move the opening.
 #[derive(Debug)]
 pub(super) struct Breaker {
-    state: AtomicU8,
+    /// `opened_at_us << 2 | state`, `opened_at_us` counted from `origin`.
+    status: AtomicU64,
     consecutive_failures: AtomicU32,
     threshold: u32,
-    recovery_timeout: Duration,
+    recovery_timeout_us: u64,
     origin: Instant,
-    /// Microseconds after `origin`; `u64::MAX` for never.
-    opened_at: AtomicU64,
     probing: AtomicBool,
+}
+
+const fn pack(state: CircuitBreakerState, opened_at_us: u64) -> u64 {
+    opened_at_us << 2 | state as u64
+}
+
+const fn unpack(status: u64) -> (CircuitBreakerState, u64) {
+    (
+        CircuitBreakerState::from_u8((status & 3) as u8),
+        status >> 2,
+    )
 }
 
 impl Breaker {
     pub(super) fn new(threshold: u32, recovery_timeout: Duration) -> Self {
         Breaker {
-            state: AtomicU8::new(CircuitBreakerState::Closed as u8),
+            status: AtomicU64::new(pack(CircuitBreakerState::Closed, 0)),
             consecutive_failures: AtomicU32::new(0),
             threshold,
-            recovery_timeout,
+            recovery_timeout_us: recovery_timeout.as_micros() as u64,
             origin: Instant::now(),
-            opened_at: AtomicU64::new(u64::MAX),
             probing: AtomicBool::new(false),
         }
     }
 
     pub(super) fn state(&self) -> CircuitBreakerState {
-        CircuitBreakerState::from_u8(self.state.load(Ordering::Acquire))
+        unpack(self.status.load(Ordering::Acquire)).0
     }
 
     pub(super) fn failure_count(&self) -> u32 {
@@ -90,23 +102,42 @@ impl Breaker {
         self.origin.elapsed().as_micros() as u64
     }
 
+    fn recovered(&self, opened_at_us: u64) -> bool {
+        self.now_us().saturating_sub(opened_at_us) >= self.recovery_timeout_us
+    }
+
     /// Where the next request goes: at most one probe at a time once the timeout passed.
     pub(super) fn route(&self) -> Route {
-        match self.state() {
-            CircuitBreakerState::Closed => Route::Primary,
-            CircuitBreakerState::ForcedOpen => Route::Fallback,
-            CircuitBreakerState::Open => {
-                let opened_at = self.opened_at.load(Ordering::Acquire);
-                let waited = self.now_us().saturating_sub(opened_at);
-                if waited < self.recovery_timeout.as_micros() as u64 {
+        let status = self.status.load(Ordering::Acquire);
+        match unpack(status) {
+            (CircuitBreakerState::Closed, _) => Route::Primary,
+            (CircuitBreakerState::ForcedOpen, _) => Route::Fallback,
+            (CircuitBreakerState::Open, opened_at) => {
+                if !self.recovered(opened_at) {
                     return Route::Fallback;
                 }
-                if self.transition(CircuitBreakerState::Open, CircuitBreakerState::HalfOpen) {
+                let half_open = pack(CircuitBreakerState::HalfOpen, opened_at);
+                if self.swap(status, half_open) {
                     tracing::info!(target: "fastex::composite", circuit = "half_open", "recovery timeout passed: probing the primary backend");
                 }
                 self.take_probe()
             }
-            CircuitBreakerState::HalfOpen => self.take_probe(),
+            (CircuitBreakerState::HalfOpen, _) => self.take_probe(),
+        }
+    }
+
+    /// Where the next request would go, without taking the probe or changing the state:
+    /// asking must not use up the one probe a request needs to close the circuit.
+    pub(super) fn peek(&self) -> Route {
+        let probing = self.probing.load(Ordering::Acquire);
+        match unpack(self.status.load(Ordering::Acquire)) {
+            (CircuitBreakerState::Closed, _) => Route::Primary,
+            (CircuitBreakerState::ForcedOpen, _) => Route::Fallback,
+            (CircuitBreakerState::Open, opened_at) if self.recovered(opened_at) && !probing => {
+                Route::Probe
+            }
+            (CircuitBreakerState::HalfOpen, _) if !probing => Route::Probe,
+            _ => Route::Fallback,
         }
     }
 
@@ -128,7 +159,10 @@ impl Breaker {
     pub(super) fn on_success(&self, route: Route) {
         self.consecutive_failures.store(0, Ordering::Relaxed);
         if route == Route::Probe {
-            if self.transition(CircuitBreakerState::HalfOpen, CircuitBreakerState::Closed) {
+            let status = self.status.load(Ordering::Acquire);
+            if unpack(status).0 == CircuitBreakerState::HalfOpen
+                && self.swap(status, pack(CircuitBreakerState::Closed, 0))
+            {
                 tracing::info!(target: "fastex::composite", circuit = "closed", "primary backend answered the probe: back on the primary");
             }
             self.probing.store(false, Ordering::Release);
@@ -141,17 +175,18 @@ impl Breaker {
             .consecutive_failures
             .fetch_add(1, Ordering::Relaxed)
             .saturating_add(1);
-        match route {
-            Route::Probe => {
-                self.opened_at.store(self.now_us(), Ordering::Release);
-                if self.transition(CircuitBreakerState::HalfOpen, CircuitBreakerState::Open) {
+        let status = self.status.load(Ordering::Acquire);
+        let reopened = pack(CircuitBreakerState::Open, self.now_us());
+        match (route, unpack(status).0) {
+            (Route::Probe, CircuitBreakerState::HalfOpen) => {
+                if self.swap(status, reopened) {
                     tracing::warn!(target: "fastex::composite", circuit = "open", %error, "probe of the primary backend failed: staying on the fallback");
                 }
                 self.probing.store(false, Ordering::Release);
             }
-            Route::Primary if failures >= self.threshold => {
-                self.opened_at.store(self.now_us(), Ordering::Release);
-                if self.transition(CircuitBreakerState::Closed, CircuitBreakerState::Open) {
+            (Route::Probe, _) => self.probing.store(false, Ordering::Release),
+            (Route::Primary, CircuitBreakerState::Closed) if failures >= self.threshold => {
+                if self.swap(status, reopened) {
                     tracing::warn!(
                         target: "fastex::composite",
                         circuit = "open",
@@ -173,14 +208,14 @@ impl Breaker {
             self.consecutive_failures.store(0, Ordering::Relaxed);
             CircuitBreakerState::Closed
         };
-        self.state.store(state as u8, Ordering::Release);
+        self.status.store(pack(state, 0), Ordering::Release);
         self.probing.store(false, Ordering::Release);
         tracing::info!(target: "fastex::composite", circuit = state.name(), forced = true, "backend switched by hand");
     }
 
-    fn transition(&self, from: CircuitBreakerState, to: CircuitBreakerState) -> bool {
-        self.state
-            .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
+    fn swap(&self, from: u64, to: u64) -> bool {
+        self.status
+            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
     }
 }

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use super::redis::RedisLimiterBackend;
 use breaker::{Breaker, Route};
 use stats::Counters;
 
@@ -107,7 +108,7 @@ impl CompositeBuilder {
         self
     }
 
-    /// How often the health-check strategy asks the primary (default 30 s).
+    /// How often the health-check and fail-fast strategies ask the primary (default 30 s).
     pub fn health_check_interval(mut self, interval: Duration) -> Self {
         self.health_check_interval = interval;
         self
@@ -197,8 +198,7 @@ impl CompositeLimiterBackend {
     /// Connects the primary in the background when it is a Redis backend (so an app starts
     /// while Redis is down) and the fallback at once.
     pub async fn connect_in_background(&self) -> Result<(), LimiterBackendError> {
-        let primary: &dyn Any = &*self.shared.primary;
-        match primary.downcast_ref::<super::redis::RedisLimiterBackend>() {
+        match self.redis_primary() {
             Some(redis) => redis.connect_in_background().await?,
             None => {
                 if let Err(error) = self.shared.primary.connect().await {
@@ -209,6 +209,11 @@ impl CompositeLimiterBackend {
         self.shared.fallback.connect().await?;
         self.start_health_checks();
         Ok(())
+    }
+
+    fn redis_primary(&self) -> Option<&RedisLimiterBackend> {
+        let primary: &dyn Any = &*self.shared.primary;
+        primary.downcast_ref::<RedisLimiterBackend>()
     }
 
     /// Sends every request to the primary again and resets the failure count.
@@ -223,9 +228,9 @@ impl CompositeLimiterBackend {
         self.shared.breaker.force(true);
     }
 
-    /// Which side a request would go to now.
+    /// Which side a request would go to now. Only looks: it never takes the half-open probe.
     pub fn current_backend(&self) -> CurrentBackend {
-        match self.shared.route() {
+        match self.shared.peek_route() {
             Route::Primary | Route::Probe => CurrentBackend::Primary,
             Route::Fallback => CurrentBackend::Fallback,
         }
@@ -245,8 +250,11 @@ impl CompositeLimiterBackend {
         )
     }
 
+    /// The health-check strategy routes by the checks' answers; fail fast routes by
+    /// `is_connected`, which a primary such as Redis only learns again from a round trip, so
+    /// without the checks a disconnected primary would never be used again.
     fn start_health_checks(&self) {
-        if self.shared.strategy != SwitchingStrategy::HealthCheck {
+        if self.shared.strategy == SwitchingStrategy::CircuitBreaker {
             return;
         }
         let mut task = self.health_task.lock().unwrap_or_else(|e| e.into_inner());
@@ -281,12 +289,22 @@ async fn health_check_loop(shared: Weak<Shared>, interval: Duration) {
 }
 
 impl Shared {
+    /// Where this request goes; may take the half-open probe.
     fn route(&self) -> Route {
+        self.select(Breaker::route)
+    }
+
+    /// Where a request would go, changing nothing.
+    fn peek_route(&self) -> Route {
+        self.select(Breaker::peek)
+    }
+
+    fn select(&self, breaker_route: fn(&Breaker) -> Route) -> Route {
         if self.breaker.state() == CircuitBreakerState::ForcedOpen {
             return Route::Fallback;
         }
         match self.strategy {
-            SwitchingStrategy::CircuitBreaker => self.breaker.route(),
+            SwitchingStrategy::CircuitBreaker => breaker_route(&self.breaker),
             SwitchingStrategy::HealthCheck if self.primary_healthy.load(Ordering::Acquire) => {
                 Route::Primary
             }
@@ -332,7 +350,16 @@ impl LimiterBackend for CompositeLimiterBackend {
     /// Connects both sides; fails only when neither connects, naming both failures.
     fn connect(&self) -> BackendFuture<'_, Result<(), LimiterBackendError>> {
         BackendFuture::boxed(async move {
-            let primary = self.shared.primary.connect().await;
+            let mut primary = self.shared.primary.connect().await;
+            if primary.is_err()
+                && let Some(redis) = self.redis_primary()
+            {
+                // Keeps trying in the background, so the composite returns to Redis once it
+                // is up instead of staying on the fallback for good.
+                if let Err(error) = redis.connect_in_background().await {
+                    primary = Err(error);
+                }
+            }
             let fallback = self.shared.fallback.connect().await;
             match (primary, fallback) {
                 (Err(primary), Err(fallback)) => Err(LimiterBackendError::Unavailable {

@@ -13,7 +13,9 @@ pub enum SwitchingStrategy {
     /// A background task asks the primary every `health_check_interval`; requests go where
     /// the last answer points.
     HealthCheck,
-    /// The fallback whenever the primary says it is not connected.
+    /// The fallback whenever the primary says it is not connected; a background health
+    /// check every `health_check_interval` lets a primary that only learns from round trips
+    /// (Redis) find out that it answers again.
     FailFast,
 }
 

@@ -13,8 +13,8 @@ pub use config::{RedisLimiterBackendConnectConfig, RedisSource, RetryPolicy};
 pub use scripts::{FileBasedScript, LuaScript};
 pub use stats::RedisStats;
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
@@ -53,8 +53,8 @@ use crate::RateLimitResult;
 pub struct RedisLimiterBackend {
     config: RedisLimiterBackendConnectConfig,
     connection: ArcSwapOption<ConnectionSlot>,
-    /// Whether the last round trip reached Redis.
-    healthy: AtomicBool,
+    /// Whether the last round trip reached Redis; shared with the background connector.
+    healthy: Arc<AtomicBool>,
     check_script: LoadedScript,
     custom_script: Option<LoadedScript>,
     /// Makes sliding-log members unique across instances: random per backend, then a count.
@@ -83,7 +83,7 @@ impl RedisLimiterBackend {
         RedisLimiterBackend {
             config,
             connection: ArcSwapOption::empty(),
-            healthy: AtomicBool::new(false),
+            healthy: Arc::new(AtomicBool::new(false)),
             check_script: LoadedScript::new(CHECK_LIMITS),
             custom_script,
             instance: rand::random(),
@@ -100,16 +100,16 @@ impl RedisLimiterBackend {
     pub async fn connect_in_background(&self) -> Result<(), LimiterBackendError> {
         let connection = Connection::new(&self.config)?;
         self.connection
-            .store(Some(std::sync::Arc::new(ConnectionSlot(
-                connection.clone(),
-            ))));
+            .store(Some(Arc::new(ConnectionSlot(connection.clone()))));
         let check_script = self.check_script.clone();
+        let healthy = Arc::clone(&self.healthy);
         let (retry, url) = (self.config.retry.max_delay, self.redacted_source());
         let watcher = tokio::spawn(async move {
             let mut warned = false;
             loop {
                 match load(&connection, &check_script).await {
                     Ok(()) => {
+                        healthy.store(true, Ordering::Relaxed);
                         if warned {
                             tracing::info!(target: "fastex::redis", backend = NAME, redis = %url, "Redis answers; limiting resumes");
                         }
@@ -387,7 +387,7 @@ impl LimiterBackend for RedisLimiterBackend {
                 }
             }
             self.connection
-                .store(Some(std::sync::Arc::new(ConnectionSlot(connection))));
+                .store(Some(Arc::new(ConnectionSlot(connection))));
             self.healthy.store(true, Ordering::Relaxed);
             Ok(())
         })
