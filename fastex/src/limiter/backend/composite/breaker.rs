@@ -185,16 +185,16 @@ impl Breaker {
                 self.probing.store(false, Ordering::Release);
             }
             (Route::Probe, _) => self.probing.store(false, Ordering::Release),
-            (Route::Primary, CircuitBreakerState::Closed) if failures >= self.threshold => {
-                if self.swap(status, reopened) {
-                    tracing::warn!(
-                        target: "fastex::composite",
-                        circuit = "open",
-                        failures,
-                        %error,
-                        "primary backend failed {failures} times in a row: switching to the fallback"
-                    );
-                }
+            (Route::Primary, CircuitBreakerState::Closed)
+                if failures >= self.threshold && self.swap(status, reopened) =>
+            {
+                tracing::warn!(
+                    target: "fastex::composite",
+                    circuit = "open",
+                    failures,
+                    %error,
+                    "primary backend failed {failures} times in a row: switching to the fallback"
+                );
             }
             _ => {}
         }
