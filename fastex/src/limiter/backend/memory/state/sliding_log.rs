@@ -23,6 +23,9 @@ impl SlidingLogState {
 impl LimitState for SlidingLogState {
     #[inline]
     fn check(&mut self, now: u64, limit: &RateLimitConfig, commit: bool) -> Verdict {
+        // A request that read the clock before one already logged counts as its equal, so
+        // the log stays in order and expires from the front.
+        let now = now.max(self.admitted.back().copied().unwrap_or(0));
         let window = limit.window_us();
         self.window_us = window;
         self.expire(now, window);
@@ -51,7 +54,8 @@ impl LimitState for SlidingLogState {
     }
 
     fn undo(&mut self, admitted_at: u64, _limit: &RateLimitConfig) {
-        if let Some(position) = self.admitted.iter().rposition(|&at| at == admitted_at) {
+        // The admission was logged at `admitted_at` or, clamped, just after it.
+        if let Some(position) = self.admitted.iter().rposition(|&at| at >= admitted_at) {
             self.admitted.remove(position);
         }
     }
@@ -64,5 +68,21 @@ impl LimitState for SlidingLogState {
 
     fn entries(&self) -> usize {
         self.admitted.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_that_read_the_clock_earlier_keeps_the_log_in_order() {
+        let limit = RateLimitConfig::new(3, 1);
+        let mut state = SlidingLogState::default();
+        assert!(state.check(500, &limit, true).admitted);
+        assert!(state.check(400, &limit, true).admitted);
+        assert_eq!(state.admitted, [500, 500]);
+        state.undo(400, &limit);
+        assert_eq!(state.admitted, [500]);
     }
 }

@@ -65,7 +65,9 @@ impl LimitState for SlidingWindowCounterState {
         let times = u64::from(limit.times());
         let state = self.at(now, window);
         let window_start = state.window_end - window;
-        let elapsed = now - window_start;
+        // `now` may trail the state by a little: another request read the clock later but
+        // took the lock first and moved the window on.
+        let elapsed = now.saturating_sub(window_start);
         let estimate = state.weighted_previous(elapsed) + u64::from(state.current);
         if estimate >= times {
             let retry_us = if u64::from(state.current) >= times {
@@ -110,5 +112,22 @@ impl LimitState for SlidingWindowCounterState {
 
     fn entries(&self) -> usize {
         2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_that_read_the_clock_before_the_window_moved_on_does_not_underflow() {
+        let limit = RateLimitConfig::new(2, 1);
+        let mut state = SlidingWindowCounterState::default();
+        // A later request rolled the state into the window starting at 1000 µs...
+        assert!(state.check(1_500, &limit, true).admitted);
+        // ...before one that read the clock at 999 µs took the lock.
+        let late = state.check(999, &limit, true);
+        assert!(late.admitted);
+        assert_eq!(state.current, 2);
     }
 }

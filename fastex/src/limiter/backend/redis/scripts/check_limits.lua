@@ -95,7 +95,7 @@ local function sliding_window_counter(key, times, window)
     window_end = next_end
   end
   local start = window_end - window
-  local estimate = idiv(previous * (window - (now - start)), window) + current
+  local estimate = idiv(previous * (window - math.max(0, now - start)), window) + current
   local reset = window_end + window - now
   if estimate >= times then
     local retry
