@@ -15,12 +15,16 @@ use fastex::limiter::backend::{LimitCheck, LimiterBackend};
 use fastex::limiter::{Algorithm, RateLimitConfig};
 
 /// The script fastex runs, byte for byte.
-const SCRIPT: &str = include_str!("../../fastex/src/limiter/backend/redis/scripts/check_limits.lua");
+const SCRIPT: &str =
+    include_str!("../../fastex/src/limiter/backend/redis/scripts/check_limits.lua");
 
 const TASKS: usize = 64;
 
 fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Runs `TASKS` tasks calling `check` for `duration`; returns checks per second.
@@ -72,7 +76,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     // Far above the load: every check is admitted, and the work per check stays the same.
     let limit = RateLimitConfig::new(1_000_000_000, 1_000).with_algorithm(Algorithm::Gcra);
-    let keys: Arc<Vec<String>> = Arc::new((0..TASKS).map(|task| format!("bench:route:0:{{client-{task}}}")).collect());
+    let keys: Arc<Vec<String>> = Arc::new(
+        (0..TASKS)
+            .map(|task| format!("bench:route:0:{{client-{task}}}"))
+            .collect(),
+    );
 
     println!("{TASKS} concurrent tasks, {rounds} rounds of {seconds} s, GCRA, one limit per check");
     let (mut fastex_rates, mut raw_rates) = (Vec::new(), Vec::new());
@@ -81,7 +89,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let fastex_rate = measure(duration, move |task, _| {
             let (backend, keys) = (backend.clone(), keys2.clone());
             async move {
-                let checks = [LimitCheck { key: &keys[task], config: &limit }];
+                let checks = [LimitCheck {
+                    key: &keys[task],
+                    config: &limit,
+                }];
                 backend.check_limits(&checks).await.expect("a check");
             }
         })
@@ -91,13 +102,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let (mut raw, sha, keys) = (raw2.clone(), sha2.clone(), keys3.clone());
             async move {
                 let mut cmd = redis::cmd("EVALSHA");
-                cmd.arg(&*sha).arg(1).arg(&keys[task]).arg("").arg(format!("raw.{task}.{n}"));
+                cmd.arg(&*sha)
+                    .arg(1)
+                    .arg(&keys[task])
+                    .arg("")
+                    .arg(format!("raw.{task}.{n}"));
                 cmd.arg("gcra").arg(limit.times()).arg(limit.window_us());
                 let _: Vec<i64> = cmd.query_async(&mut raw).await.expect("an EVALSHA");
             }
         })
         .await;
-        println!("round {round}: fastex {fastex_rate:.0} checks/s, raw EVALSHA {raw_rate:.0} calls/s");
+        println!(
+            "round {round}: fastex {fastex_rate:.0} checks/s, raw EVALSHA {raw_rate:.0} calls/s"
+        );
         fastex_rates.push(fastex_rate);
         raw_rates.push(raw_rate);
     }
@@ -110,6 +127,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     println!("| client | median per second | ratio |");
     println!("| --- | ---: | ---: |");
     println!("| raw redis-rs EVALSHA | {raw_rate:.0} | 1.000 |");
-    println!("| fastex RedisLimiterBackend | {fastex_rate:.0} | {:.3} |", fastex_rate / raw_rate);
+    println!(
+        "| fastex RedisLimiterBackend | {fastex_rate:.0} | {:.3} |",
+        fastex_rate / raw_rate
+    );
     Ok(())
 }
