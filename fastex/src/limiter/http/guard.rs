@@ -5,6 +5,7 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
+use smallvec::SmallVec;
 
 use super::identity::{client_ip, sanitize_identity};
 use super::incident::Incident;
@@ -68,7 +69,8 @@ async fn enforce<L: RouteLimits>(parts: &Parts) -> Result<(), Response> {
         }
     };
 
-    let configs: Vec<RateLimitConfig> = L::LIMITS
+    // Inline for up to four stacked limits: no allocation beyond the keys' one buffer.
+    let configs: SmallVec<[RateLimitConfig; 4]> = L::LIMITS
         .iter()
         .map(|spec| match spec {
             LimitSpec::Fixed(config) => *config,
@@ -76,7 +78,7 @@ async fn enforce<L: RouteLimits>(parts: &Parts) -> Result<(), Response> {
         })
         .collect();
     let keys = RequestKeys::new(&settings.prefix, L::ROUTE, &identity, configs.len());
-    let checks: Vec<LimitCheck<'_>> = configs
+    let checks: SmallVec<[LimitCheck<'_>; 4]> = configs
         .iter()
         .enumerate()
         .map(|(index, config)| LimitCheck {

@@ -2,12 +2,14 @@
 
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 /// The keys of one request's limits, built into one buffer: one allocation per request
 /// whatever the number of stacked limits.
 #[derive(Debug)]
 pub(crate) struct RequestKeys {
     buffer: String,
-    ranges: Vec<Range<usize>>,
+    ranges: SmallVec<[Range<usize>; 4]>,
 }
 
 impl RequestKeys {
@@ -17,7 +19,7 @@ impl RequestKeys {
         let one = prefix.len() + route.len() + identity.len() + 8;
         let mut keys = RequestKeys {
             buffer: String::with_capacity(one * limits),
-            ranges: Vec::with_capacity(limits),
+            ranges: SmallVec::with_capacity(limits),
         };
         for index in 0..limits {
             let start = keys.buffer.len();
