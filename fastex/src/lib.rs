@@ -9,6 +9,7 @@
 
 pub mod limiter;
 pub mod logging;
+mod named;
 mod runtime;
 
 #[doc(hidden)]

@@ -25,12 +25,12 @@
 //! # Ok::<(), fastex::logging::UnknownLogLevel>(())
 //! ```
 
-use std::fmt;
 use std::io::IsTerminal;
-use std::str::FromStr;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
+
+use crate::named::named_enum;
 
 /// The least severe events that are logged when `RUST_LOG` is not set.
 ///
@@ -56,26 +56,6 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
-    /// Every level, from the most verbose.
-    pub const ALL: [LogLevel; 5] = [
-        LogLevel::Trace,
-        LogLevel::Debug,
-        LogLevel::Info,
-        LogLevel::Warn,
-        LogLevel::Error,
-    ];
-
-    /// The name accepted by [`FromStr`].
-    pub const fn name(self) -> &'static str {
-        match self {
-            LogLevel::Trace => "trace",
-            LogLevel::Debug => "debug",
-            LogLevel::Info => "info",
-            LogLevel::Warn => "warn",
-            LogLevel::Error => "error",
-        }
-    }
-
     /// The matching [`tracing::Level`].
     pub const fn as_level(self) -> tracing::Level {
         match self {
@@ -88,32 +68,16 @@ impl LogLevel {
     }
 }
 
-impl fmt::Display for LogLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The error of parsing a [`LogLevel`] from an unknown name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown log level `{0}`: expected one of trace, debug, info, warn, error")]
-pub struct UnknownLogLevel(pub String);
-
-impl FromStr for LogLevel {
-    type Err = UnknownLogLevel;
-
-    /// Any case; `warning` is accepted for `warn`, as Python's `logging` spells it.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let name = s.trim();
-        if name.eq_ignore_ascii_case("warning") {
-            return Ok(LogLevel::Warn);
-        }
-        LogLevel::ALL
-            .into_iter()
-            .find(|level| level.name().eq_ignore_ascii_case(name))
-            .ok_or_else(|| UnknownLogLevel(s.to_owned()))
-    }
-}
+named_enum!(LogLevel, UnknownLogLevel, "log level", {
+    Trace => "trace",
+    Debug => "debug",
+    Info => "info",
+    Warn => "warn",
+    Error => "error",
+} aliases {
+    // As Python's `logging` spells it.
+    "warning" => Warn,
+});
 
 /// How log lines look.
 ///
@@ -134,41 +98,11 @@ pub enum LogFormat {
     Json,
 }
 
-impl LogFormat {
-    /// Every format, in declaration order.
-    pub const ALL: [LogFormat; 3] = [LogFormat::Pretty, LogFormat::Compact, LogFormat::Json];
-
-    /// The name accepted by [`FromStr`].
-    pub const fn name(self) -> &'static str {
-        match self {
-            LogFormat::Pretty => "pretty",
-            LogFormat::Compact => "compact",
-            LogFormat::Json => "json",
-        }
-    }
-}
-
-impl fmt::Display for LogFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The error of parsing a [`LogFormat`] from an unknown name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown log format `{0}`: expected one of pretty, compact, json")]
-pub struct UnknownLogFormat(pub String);
-
-impl FromStr for LogFormat {
-    type Err = UnknownLogFormat;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        LogFormat::ALL
-            .into_iter()
-            .find(|format| format.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownLogFormat(s.to_owned()))
-    }
-}
+named_enum!(LogFormat, UnknownLogFormat, "log format", {
+    Pretty => "pretty",
+    Compact => "compact",
+    Json => "json",
+});
 
 /// Installs a global [`tracing`] subscriber writing to standard output.
 ///

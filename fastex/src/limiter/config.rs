@@ -1,8 +1,9 @@
 //! What one limit means: how many requests, over how long, counted how.
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
+
+use crate::named::named_enum;
 
 /// How requests are counted against a limit.
 ///
@@ -43,52 +44,15 @@ pub enum Algorithm {
     Gcra,
 }
 
-impl Algorithm {
-    /// Every algorithm, in declaration order.
-    pub const ALL: [Algorithm; 4] = [
-        Algorithm::SlidingWindowLog,
-        Algorithm::FixedWindow,
-        Algorithm::SlidingWindowCounter,
-        Algorithm::Gcra,
-    ];
-
-    /// The name accepted by [`FromStr`], in settings and in `#[rate_limit(algorithm = ..)]`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Algorithm::SlidingWindowLog => "sliding_window",
-            Algorithm::FixedWindow => "fixed_window",
-            Algorithm::SlidingWindowCounter => "sliding_window_counter",
-            Algorithm::Gcra => "gcra",
-        }
-    }
-}
-
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The error of parsing an [`Algorithm`] from an unknown name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown algorithm `{0}`: expected one of sliding_window, fixed_window, sliding_window_counter, gcra"
-)]
-pub struct UnknownAlgorithm(pub String);
-
-impl FromStr for Algorithm {
-    type Err = UnknownAlgorithm;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "sliding_window" | "sliding_window_log" => Ok(Algorithm::SlidingWindowLog),
-            "fixed_window" => Ok(Algorithm::FixedWindow),
-            "sliding_window_counter" => Ok(Algorithm::SlidingWindowCounter),
-            "gcra" | "token_bucket" => Ok(Algorithm::Gcra),
-            _ => Err(UnknownAlgorithm(s.to_owned())),
-        }
-    }
-}
+named_enum!(Algorithm, UnknownAlgorithm, "algorithm", {
+    SlidingWindowLog => "sliding_window",
+    FixedWindow => "fixed_window",
+    SlidingWindowCounter => "sliding_window_counter",
+    Gcra => "gcra",
+} aliases {
+    "sliding_window_log" => SlidingWindowLog,
+    "token_bucket" => Gcra,
+});
 
 /// A window given as a sum of units, as the Python original's `RateLimiter` takes it.
 ///

@@ -16,6 +16,7 @@ use crate::limiter::backend::memory::MemoryLimiterBackendConnectConfig;
 use crate::limiter::backend::redis::RedisLimiterBackendConnectConfig;
 use crate::limiter::{MAX_WINDOW_MS, RateLimitConfig};
 use crate::logging::{LogFormat, LogLevel};
+use crate::named::named_enum;
 
 /// The environment variable naming the settings file.
 const CONFIG_VAR: &str = "FASTEX_CONFIG";
@@ -134,49 +135,17 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [BackendKind; 3] = [
-        BackendKind::Memory,
-        BackendKind::Redis,
-        BackendKind::Composite,
-    ];
-
-    /// The name accepted by [`FromStr`].
-    pub const fn name(self) -> &'static str {
-        match self {
-            BackendKind::Memory => "memory",
-            BackendKind::Redis => "redis",
-            BackendKind::Composite => "composite",
-        }
-    }
-
     /// Whether this backend needs a Redis URL.
     pub const fn uses_redis(self) -> bool {
         matches!(self, BackendKind::Redis | BackendKind::Composite)
     }
 }
 
-impl fmt::Display for BackendKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The error of parsing a [`BackendKind`] from an unknown name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown backend `{0}`: expected one of memory, redis, composite")]
-pub struct UnknownBackendKind(pub String);
-
-impl FromStr for BackendKind {
-    type Err = UnknownBackendKind;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        BackendKind::ALL
-            .into_iter()
-            .find(|kind| kind.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownBackendKind(s.to_owned()))
-    }
-}
+named_enum!(BackendKind, UnknownBackendKind, "backend", {
+    Memory => "memory",
+    Redis => "redis",
+    Composite => "composite",
+});
 
 /// Everything fastex reads from the environment and `fastex.toml`.
 ///

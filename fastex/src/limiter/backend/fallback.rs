@@ -1,10 +1,9 @@
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use super::LimiterBackendError;
 use crate::RateLimitResult;
 use crate::limiter::RateLimitConfig;
+use crate::named::named_enum;
 
 /// What a request gets when its backend cannot answer.
 ///
@@ -29,19 +28,6 @@ pub enum FallbackMode {
 }
 
 impl FallbackMode {
-    /// Every mode, in declaration order.
-    pub const ALL: [FallbackMode; 3] =
-        [FallbackMode::Allow, FallbackMode::Deny, FallbackMode::Raise];
-
-    /// The name accepted by [`FromStr`].
-    pub const fn name(self) -> &'static str {
-        match self {
-            FallbackMode::Allow => "allow",
-            FallbackMode::Deny => "deny",
-            FallbackMode::Raise => "raise",
-        }
-    }
-
     /// Turns a backend error into the answer this mode gives for `limit`.
     ///
     /// Errors that are not outages ([`LimiterBackendError::is_outage`]) are returned as they
@@ -71,27 +57,11 @@ impl FallbackMode {
     }
 }
 
-impl fmt::Display for FallbackMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The error of parsing a [`FallbackMode`] from an unknown name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown fallback mode `{0}`: expected one of allow, deny, raise")]
-pub struct UnknownFallbackMode(pub String);
-
-impl FromStr for FallbackMode {
-    type Err = UnknownFallbackMode;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        FallbackMode::ALL
-            .into_iter()
-            .find(|mode| mode.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownFallbackMode(s.to_owned()))
-    }
-}
+named_enum!(FallbackMode, UnknownFallbackMode, "fallback mode", {
+    Allow => "allow",
+    Deny => "deny",
+    Raise => "raise",
+});
 
 #[cfg(test)]
 mod tests {
