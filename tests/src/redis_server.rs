@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct RedisServer {
     port: u16,
+    tls: bool,
     extra_args: Vec<String>,
     dir: tempfile::TempDir,
     child: Option<Child>,
@@ -34,10 +35,48 @@ impl RedisServer {
     pub fn unstarted(extra_args: &[&str]) -> Self {
         RedisServer {
             port: free_port(),
+            tls: false,
             extra_args: extra_args.iter().map(|arg| (*arg).to_owned()).collect(),
             dir: tempfile::tempdir().expect("a temporary directory"),
             child: None,
         }
+    }
+
+    /// Starts a server that speaks only TLS, with a self-signed certificate made by
+    /// `openssl` for this server alone.
+    pub fn start_tls() -> Self {
+        let mut server = Self::unstarted(&[]);
+        let dir = server.dir.path();
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=localhost", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl makes the test certificate");
+        assert!(made.success(), "openssl could not make a certificate");
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        server.extra_args = vec![
+            "--tls-port".into(),
+            server.port.to_string(),
+            "--tls-cert-file".into(),
+            cert.clone(),
+            "--tls-key-file".into(),
+            key,
+            "--tls-ca-cert-file".into(),
+            cert,
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ];
+        server.tls = true;
+        server.restart();
+        server
     }
 
     /// The port it listens on.
@@ -45,9 +84,14 @@ impl RedisServer {
         self.port
     }
 
-    /// `redis://127.0.0.1:<port>/0`.
+    /// `redis://127.0.0.1:<port>/0`; for a TLS server `rediss://…/0#insecure`, as its
+    /// certificate is self-signed.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        if self.tls {
+            format!("rediss://127.0.0.1:{}/0#insecure", self.port)
+        } else {
+            format!("redis://127.0.0.1:{}/0", self.port)
+        }
     }
 
     /// Kills the server at once (SIGKILL), as a crash would.
@@ -61,8 +105,14 @@ impl RedisServer {
     /// Starts the server again on the same port, empty, and waits until it answers.
     pub fn restart(&mut self) {
         self.kill();
+        // A TLS server listens on its --tls-port only.
+        let plain_port = if self.tls {
+            "0".to_owned()
+        } else {
+            self.port.to_string()
+        };
         let child = Command::new(redis_server_binary())
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--port", &plain_port, "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(self.dir.path())

@@ -24,6 +24,12 @@ impl Connection {
     ) -> Result<Self, LimiterBackendError> {
         match &config.redis {
             RedisSource::Url(url) => {
+                if url.starts_with("rediss://") && !cfg!(feature = "tls") {
+                    return Err(LimiterBackendError::InvalidConfiguration(format!(
+                        "`{}` asks for TLS: enable fastex's `tls` feature",
+                        redact_url(url)
+                    )));
+                }
                 let client = redis::Client::open(url.as_str()).map_err(|error| {
                     LimiterBackendError::InvalidConfiguration(format!(
                         "invalid Redis URL `{}`: {error}",
