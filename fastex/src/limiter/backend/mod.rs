@@ -78,6 +78,15 @@ pub trait LimiterBackend: std::any::Any + Send + Sync + std::fmt::Debug {
     /// Gets the backend ready to answer checks (opens connections, starts background tasks).
     fn connect(&self) -> BackendFuture<'_, Result<(), LimiterBackendError>>;
 
+    /// Gets the backend ready without waiting for its store: for an application that must
+    /// start while, say, Redis is down. Checks answer by the fallback mode until the store
+    /// can be reached, and the backend keeps trying in the background. Fails only for an
+    /// invalid configuration. The default is [`connect`](LimiterBackend::connect), for
+    /// stores that are always there.
+    fn connect_in_background(&self) -> BackendFuture<'_, Result<(), LimiterBackendError>> {
+        self.connect()
+    }
+
     /// Stops background tasks and releases connections; checks fail with
     /// [`LimiterBackendError::NotConnected`] afterwards.
     fn disconnect(&self) -> BackendFuture<'_, ()>;

@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use super::redis::RedisLimiterBackend;
 use breaker::{Breaker, Route};
 use stats::Counters;
 
@@ -195,27 +194,6 @@ impl CompositeLimiterBackend {
         &self.shared.fallback
     }
 
-    /// Connects the primary in the background when it is a Redis backend (so an app starts
-    /// while Redis is down) and the fallback at once.
-    pub async fn connect_in_background(&self) -> Result<(), LimiterBackendError> {
-        match self.redis_primary() {
-            Some(redis) => redis.connect_in_background().await?,
-            None => {
-                if let Err(error) = self.shared.primary.connect().await {
-                    tracing::warn!(target: "fastex::composite", %error, "primary backend did not connect; using the fallback");
-                }
-            }
-        }
-        self.shared.fallback.connect().await?;
-        self.start_health_checks();
-        Ok(())
-    }
-
-    fn redis_primary(&self) -> Option<&RedisLimiterBackend> {
-        let primary: &dyn Any = &*self.shared.primary;
-        primary.downcast_ref::<RedisLimiterBackend>()
-    }
-
     /// Sends every request to the primary again and resets the failure count.
     pub fn force_switch_to_primary(&self) {
         self.shared.breaker.force(false);
@@ -351,12 +329,10 @@ impl LimiterBackend for CompositeLimiterBackend {
     fn connect(&self) -> BackendFuture<'_, Result<(), LimiterBackendError>> {
         BackendFuture::boxed(async move {
             let mut primary = self.shared.primary.connect().await;
-            if primary.is_err()
-                && let Some(redis) = self.redis_primary()
-            {
-                // Keeps trying in the background, so the composite returns to Redis once it
-                // is up instead of staying on the fallback for good.
-                if let Err(error) = redis.connect_in_background().await {
+            if primary.is_err() {
+                // Keeps trying in the background, so the composite returns to the primary
+                // once it is up instead of staying on the fallback for good.
+                if let Err(error) = self.shared.primary.connect_in_background().await {
                     primary = Err(error);
                 }
             }
@@ -381,6 +357,23 @@ impl LimiterBackend for CompositeLimiterBackend {
                     Ok(())
                 }
             }
+        })
+    }
+
+    /// Connects the primary in the background (an app starts while Redis is down, on the
+    /// fallback) and the fallback at once.
+    fn connect_in_background(&self) -> BackendFuture<'_, Result<(), LimiterBackendError>> {
+        BackendFuture::boxed(async move {
+            match self.shared.primary.connect_in_background().await {
+                Err(error) if !error.is_outage() => return Err(error),
+                Err(error) => {
+                    tracing::warn!(target: "fastex::composite", %error, "primary backend did not connect; the fallback answers");
+                }
+                Ok(()) => {}
+            }
+            self.shared.fallback.connect().await?;
+            self.start_health_checks();
+            Ok(())
         })
     }
 

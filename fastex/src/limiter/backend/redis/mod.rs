@@ -93,11 +93,9 @@ impl RedisLimiterBackend {
         }
     }
 
-    /// Starts without waiting for Redis: for applications that must come up while Redis is
-    /// down. Checks answer by the fallback mode until Redis can be reached; a warning is
-    /// logged once, and another line when Redis answers. Fails only for an invalid
-    /// configuration.
-    pub async fn connect_in_background(&self) -> Result<(), LimiterBackendError> {
+    /// Installs a connection that reconnects by itself and watches for Redis: a warning
+    /// once while it cannot be reached, a line when it answers.
+    async fn start_in_background(&self) -> Result<(), LimiterBackendError> {
         let connection = Connection::new(&self.config)?;
         self.connection
             .store(Some(Arc::new(ConnectionSlot(connection.clone()))));
@@ -391,6 +389,12 @@ impl LimiterBackend for RedisLimiterBackend {
             self.healthy.store(true, Ordering::Relaxed);
             Ok(())
         })
+    }
+
+    /// Comes up while Redis is down: checks answer by the fallback mode until Redis can be
+    /// reached, a warning is logged once, and another line when Redis answers.
+    fn connect_in_background(&self) -> BackendFuture<'_, Result<(), LimiterBackendError>> {
+        BackendFuture::boxed(self.start_in_background())
     }
 
     fn disconnect(&self) -> BackendFuture<'_, ()> {
