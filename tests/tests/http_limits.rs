@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use fastex::limiter::rate_limit_headers;
 use fastex::{RateLimitResult, rate_limit};
 use fastex_tests::{Reply, TestClient, TestServer, memory_backend};
 
@@ -68,6 +69,11 @@ async fn crowd() -> &'static str {
     "ok"
 }
 
+#[rate_limit(times = 3, minutes = 1)]
+async fn paced() -> &'static str {
+    "ok"
+}
+
 fn app() -> Router {
     Router::new()
         .route("/basic", get(basic))
@@ -76,6 +82,11 @@ fn app() -> Router {
         .route("/user", get(user))
         .route("/fallible", get(fallible))
         .route("/crowd", get(crowd))
+        .merge(
+            Router::new()
+                .route("/paced", get(paced))
+                .layer(axum::middleware::from_fn(rate_limit_headers)),
+        )
 }
 
 async fn server() -> TestServer {
@@ -259,5 +270,37 @@ async fn without_connect_info_the_answer_names_the_fix() {
             .contains("into_make_service_with_connect_info::<std::net::SocketAddr>()"),
         "{}",
         reply.body
+    );
+}
+
+#[tokio::test]
+async fn the_headers_middleware_tells_admitted_clients_how_much_is_left() {
+    let server = server().await;
+    let client = TestClient::from("127.0.0.12");
+    let replies = get_n(&client, &server.url("/paced"), 4).await;
+    assert_eq!(statuses(&replies), [200, 200, 200, 429]);
+    let remaining: Vec<_> = replies
+        .iter()
+        .map(|reply| reply.header("ratelimit-remaining"))
+        .collect();
+    assert_eq!(remaining, [Some("2"), Some("1"), Some("0"), Some("0")]);
+    for reply in &replies {
+        assert_eq!(reply.header("ratelimit-limit"), Some("3"));
+        let reset: u64 = reply.header("ratelimit-reset").unwrap().parse().unwrap();
+        assert!((59..=60).contains(&reset), "RateLimit-Reset {reset}");
+    }
+    assert!(
+        replies[0].header("retry-after").is_none(),
+        "only refusals say when to retry"
+    );
+
+    let without = TestClient::from("127.0.0.12")
+        .get(&server.url("/basic"))
+        .await;
+    assert_eq!(without.status, StatusCode::OK);
+    assert_eq!(
+        without.header("ratelimit-limit"),
+        None,
+        "no middleware, no headers on a 200"
     );
 }

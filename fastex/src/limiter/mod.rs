@@ -15,6 +15,7 @@ mod settings;
 pub use config::{
     Algorithm, InvalidRateLimit, MAX_WINDOW_MS, RateLimitConfig, UnknownAlgorithm, Window,
 };
+pub use http::rate_limit_headers;
 pub(crate) use registry::resolve_backend;
 pub use registry::{
     RateLimiterNotInitialized, configure_limiter, default_backend, named_backend, register_backend,

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use smallvec::SmallVec;
 
+use super::headers::ResultSlot;
 use super::identity::{client_ip, sanitize_identity};
 use super::incident::Incident;
 use super::keys::RequestKeys;
@@ -98,6 +99,9 @@ async fn enforce<L: RouteLimits>(parts: &Parts) -> Result<(), Response> {
             .map_err(|detail| error(StatusCode::SERVICE_UNAVAILABLE, detail))?,
     };
     if !result.is_exceeded {
+        if let Some(slot) = parts.extensions.get::<ResultSlot>() {
+            slot.fill(result);
+        }
         return Ok(());
     }
     let decided = checks[result.decided_by.min(checks.len() - 1)];

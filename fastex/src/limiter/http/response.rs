@@ -1,7 +1,7 @@
 //! The answers the guard gives instead of the handler.
 
 use axum::Json;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::RateLimitResult;
@@ -24,6 +24,12 @@ pub(crate) fn too_many_requests(result: &RateLimitResult) -> Response {
         header::RETRY_AFTER,
         HeaderValue::from(result.retry_after_secs()),
     );
+    insert_rate_limit_headers(headers, result);
+    response
+}
+
+/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) for `result`.
+pub(crate) fn insert_rate_limit_headers(headers: &mut HeaderMap, result: &RateLimitResult) {
     for (name, value) in [
         ("ratelimit-limit", u64::from(result.limit_times)),
         ("ratelimit-remaining", u64::from(result.remaining_requests)),
@@ -31,7 +37,6 @@ pub(crate) fn too_many_requests(result: &RateLimitResult) -> Response {
     ] {
         headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
     }
-    response
 }
 
 /// A JSON error with `detail`.
