@@ -1,8 +1,8 @@
 //! The in-memory backend through its public API: exactness under concurrency, stacked
 //! limits, memory protection, cleanup and statistics.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use fastex::limiter::backend::memory::{
@@ -57,6 +57,84 @@ fn concurrent_requests_on_one_key_admit_exactly_times() {
             }
             assert_eq!(admitted.load(Ordering::Relaxed), 500, "{algorithm}");
         });
+    }
+}
+
+/// Cleanup removing a key while checkers update it must not lose an update: each phase
+/// starts with the key's state expired (the clock moved two windows on), so whether cleanup
+/// removed it or not, exactly `times` of the phase's checks are admitted. An update landing
+/// in an entry cleanup had already removed would let a fresh entry admit `times` more.
+#[test]
+fn cleanup_racing_with_checks_loses_no_update() {
+    const TIMES: u32 = 3;
+    const PHASES: usize = 10_000;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for algorithm in Algorithm::ALL {
+        let clock = ManualClock::new();
+        let backend =
+            Arc::new(InMemoryLimiterBackend::with_clock(config(10), clock.clone()).unwrap());
+        runtime.block_on(backend.connect()).unwrap();
+        let limit = RateLimitConfig::new(TIMES, 1_000).with_algorithm(algorithm);
+        let admitted = Arc::new(AtomicU32::new(0));
+        let cleanups = Arc::new(AtomicU32::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let barrier = Arc::new(Barrier::new(3));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                while !done.load(Ordering::Acquire) {
+                    let removed = runtime.block_on(backend.cleanup());
+                    cleanups.fetch_add(removed as u32, Ordering::Relaxed);
+                }
+            });
+            for _ in 0..2 {
+                s.spawn(|| {
+                    let check = [LimitCheck {
+                        key: "hot",
+                        config: &limit,
+                    }];
+                    for _ in 0..PHASES {
+                        barrier.wait();
+                        for _ in 0..TIMES + 1 {
+                            if !backend.check_now(&check).unwrap().is_exceeded {
+                                admitted.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        barrier.wait();
+                    }
+                });
+            }
+            // Asserted once every thread is done, so a failure does not leave them waiting.
+            let mut wrong = Vec::new();
+            for phase in 0..PHASES {
+                clock.advance(Duration::from_millis(2_000));
+                barrier.wait();
+                barrier.wait();
+                let admitted = admitted.swap(0, Ordering::Relaxed);
+                if admitted != TIMES {
+                    wrong.push((phase, admitted));
+                }
+            }
+            done.store(true, Ordering::Release);
+            assert!(
+                wrong.is_empty(),
+                "{algorithm}: (phase, admitted): {wrong:?}"
+            );
+        });
+        assert!(
+            cleanups.load(Ordering::Relaxed) > 0,
+            "{algorithm}: cleanup never removed the key"
+        );
+        assert_eq!(backend.memory_stats().total_keys, 1, "{algorithm}");
+        clock.advance(Duration::from_millis(2_000));
+        assert_eq!(runtime.block_on(backend.cleanup()), 1, "{algorithm}");
+        assert_eq!(backend.memory_stats().total_keys, 0, "{algorithm}");
+        assert_eq!(backend.memory_stats().total_entries, 0, "{algorithm}");
     }
 }
 

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 pub(crate) use state::Verdict;
-use state::{FixedWindowState, GcraState, SlidingLogState, SlidingWindowCounterState};
-use store::{KeyBudget, Store};
+use state::{FixedWindowState, SlidingLogState, SlidingWindowCounterState};
+use store::{GcraStore, KeyBudget, Store};
 
 use super::{
     BackendFuture, BackendStats, FallbackMode, LimitCheck, LimiterBackend, LimiterBackendError,
@@ -30,7 +30,8 @@ const NAME: &str = "memory";
 /// A rate-limit backend that keeps its counters in this process.
 ///
 /// Every check is exact under concurrency: each key's state is updated under its bucket's
-/// lock, so `times` concurrent requests on one key admit exactly `times`. A background task
+/// lock (GCRA's, one atomic word, by a compare-and-swap), so `times` concurrent requests on
+/// one key admit exactly `times`. A background task
 /// (started by [`connect`](LimiterBackend::connect), stopped by
 /// [`disconnect`](LimiterBackend::disconnect)) removes expired keys every
 /// `cleanup_interval`.
@@ -72,7 +73,7 @@ struct Shared {
     logs: Store<SlidingLogState>,
     fixed: Store<FixedWindowState>,
     counters: Store<SlidingWindowCounterState>,
-    gcra: Store<GcraState>,
+    gcra: GcraStore,
     created: Instant,
     /// Microseconds after `created` at which the last cleanup finished; `u64::MAX` before.
     last_cleanup_us: AtomicU64,
@@ -99,7 +100,7 @@ impl InMemoryLimiterBackend {
                 logs: Store::default(),
                 fixed: Store::default(),
                 counters: Store::default(),
-                gcra: Store::default(),
+                gcra: GcraStore::default(),
                 created: Instant::now(),
                 last_cleanup_us: AtomicU64::new(u64::MAX),
             }),

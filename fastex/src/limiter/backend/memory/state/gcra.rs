@@ -11,6 +11,18 @@ pub(crate) struct GcraState {
     tat: u64,
 }
 
+impl GcraState {
+    /// The state whose theoretical arrival time is `tat`, as kept in an atomic word.
+    pub(crate) const fn from_tat(tat: u64) -> Self {
+        GcraState { tat }
+    }
+
+    /// The theoretical arrival time, what an atomic word keeps of this state.
+    pub(crate) const fn tat(self) -> u64 {
+        self.tat
+    }
+}
+
 pub(crate) fn emission_interval(limit: &RateLimitConfig) -> u64 {
     limit.window_us().div_ceil(u64::from(limit.times()))
 }
