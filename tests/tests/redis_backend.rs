@@ -612,3 +612,14 @@ async fn a_users_pool_multiplexed_connection_or_manager_can_be_used() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_empty_check_is_an_error_not_a_panic() {
+    let server = RedisServer::start();
+    let backend = connected(config(server.url())).await;
+    let error = backend.check_limits(&[]).await.unwrap_err();
+    assert!(
+        matches!(error, LimiterBackendError::InvalidConfiguration(_)),
+        "{error}"
+    );
+}

@@ -56,7 +56,8 @@ pub struct RedisLimiterBackend {
     /// Whether the last round trip reached Redis; shared with the background connector.
     healthy: Arc<AtomicBool>,
     check_script: LoadedScript,
-    custom_script: Option<LoadedScript>,
+    /// A user's script and its loaded form.
+    custom_script: Option<(Arc<dyn LuaScript>, LoadedScript)>,
     /// Makes sliding-log members unique across instances: random per backend, then a count.
     instance: u64,
     sequence: AtomicU64,
@@ -79,7 +80,7 @@ impl RedisLimiterBackend {
         let custom_script = config
             .lua_script
             .as_ref()
-            .map(|script| LoadedScript::new(&script.script()));
+            .map(|script| (Arc::clone(script), LoadedScript::new(&script.script())));
         RedisLimiterBackend {
             config,
             connection: ArcSwapOption::empty(),
@@ -152,6 +153,11 @@ impl RedisLimiterBackend {
         &self,
         checks: &[LimitCheck<'_>],
     ) -> Result<RateLimitResult, LimiterBackendError> {
+        if checks.is_empty() {
+            return Err(LimiterBackendError::InvalidConfiguration(
+                "check_limits needs at least one limit".into(),
+            ));
+        }
         let Some(slot) = self.connection.load_full() else {
             return Err(LimiterBackendError::NotConnected { backend: NAME });
         };
@@ -160,10 +166,10 @@ impl RedisLimiterBackend {
                 tokio::time::timeout(self.config.check_timeout, self.run_builtin(&slot.0, checks))
                     .await
             }
-            Some(script) => {
+            Some((lua, script)) => {
                 tokio::time::timeout(
                     self.config.check_timeout,
-                    self.run_custom(&slot.0, script, checks),
+                    self.run_custom(&slot.0, lua.as_ref(), script, checks),
                 )
                 .await
             }
@@ -240,7 +246,11 @@ impl RedisLimiterBackend {
                 }
                 .into_result(check.config)
             });
-        Ok(RateLimitResult::decide(results).expect("checks is never empty"))
+        RateLimitResult::decide(results).ok_or_else(|| {
+            LimiterBackendError::InvalidConfiguration(
+                "check_limits needs at least one limit".into(),
+            )
+        })
     }
 
     /// A user's script, once per limit, all in one pipelined round trip. Each limit counts
@@ -248,14 +258,10 @@ impl RedisLimiterBackend {
     async fn run_custom(
         &self,
         connection: &Connection,
+        lua: &dyn LuaScript,
         script: &LoadedScript,
         checks: &[LimitCheck<'_>],
     ) -> Result<RateLimitResult, LimiterBackendError> {
-        let lua = self
-            .config
-            .lua_script
-            .as_ref()
-            .expect("a custom script comes from the config");
         let extra = lua.extra_params();
         let mut pipeline = redis::pipe();
         for check in checks {
@@ -304,7 +310,11 @@ impl RedisLimiterBackend {
                 RateLimitResult::allowed(times, remaining, check.config.window())
             });
         }
-        Ok(RateLimitResult::decide(results).expect("checks is never empty"))
+        RateLimitResult::decide(results).ok_or_else(|| {
+            LimiterBackendError::InvalidConfiguration(
+                "check_limits needs at least one limit".into(),
+            )
+        })
     }
 
     /// Runs `cmd`; after `NOSCRIPT` (Redis restarted, failed over or flushed its scripts)
@@ -356,7 +366,7 @@ impl LimiterBackend for RedisLimiterBackend {
             let source = self.redacted_source();
             let loading = async {
                 load(&connection, &self.check_script).await?;
-                if let Some(custom) = &self.custom_script {
+                if let Some((_, custom)) = &self.custom_script {
                     load(&connection, custom).await?;
                 }
                 Ok::<_, redis::RedisError>(())
