@@ -4,10 +4,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::limiter::backend::LimiterBackend;
 use crate::limiter::backend::composite::CompositeLimiterBackend;
 use crate::limiter::backend::memory::InMemoryLimiterBackend;
 use crate::limiter::backend::redis::RedisLimiterBackend;
+use crate::limiter::backend::{LimiterBackend, LimiterBackendError};
 use crate::limiter::{
     BackendKind, LimiterSettings, configure_limiter, configure_settings, registered_backends,
 };
@@ -76,55 +76,49 @@ pub async fn run_main<F: Future>(overrides: MainOverrides, body: F) -> F::Output
     output
 }
 
-/// Builds and connects the backend the settings name. Redis starts in the background, so
-/// the service comes up (answering by the fallback mode, or from memory for a composite)
-/// while Redis is down.
+/// Builds and connects the backend the settings name. Every backend connects in the
+/// background, so the service comes up while Redis is down (answering by the fallback mode,
+/// or from memory for a composite).
 async fn start_backend(settings: &LimiterSettings) -> Result<Arc<dyn LimiterBackend>, String> {
-    match settings.backend {
-        BackendKind::Memory => {
-            let memory = InMemoryLimiterBackend::new(settings.memory_config())
-                .map_err(|error| error.to_string())?;
-            memory.connect().await.map_err(|error| error.to_string())?;
-            Ok(Arc::new(memory))
-        }
-        BackendKind::Redis => {
-            let config = settings
-                .redis_config()
-                .ok_or("LIMITER_BACKEND=redis: this backend needs a Redis URL: set REDIS_URL")?;
-            let redis = RedisLimiterBackend::new(config);
-            redis
-                .connect_in_background()
-                .await
-                .map_err(|error| error.to_string())?;
-            Ok(Arc::new(redis))
-        }
-        BackendKind::Composite => {
-            let config = settings.redis_config().ok_or(
-                "LIMITER_BACKEND=composite: this backend needs a Redis URL: set REDIS_URL",
-            )?;
-            let memory = InMemoryLimiterBackend::new(settings.memory_config())
-                .map_err(|error| error.to_string())?;
-            let composite = CompositeLimiterBackend::builder(
-                Arc::new(RedisLimiterBackend::new(config)),
-                Arc::new(memory),
-            )
-            .strategy(settings.composite_strategy)
-            .failure_threshold(settings.composite_failure_threshold)
-            .recovery_timeout(Duration::from_secs(
-                settings.composite_recovery_timeout_seconds,
-            ))
-            .health_check_interval(Duration::from_secs(
-                settings.composite_health_check_interval_seconds,
-            ))
-            .build()
-            .map_err(|error| error.to_string())?;
-            composite
-                .connect_in_background()
-                .await
-                .map_err(|error| error.to_string())?;
-            Ok(Arc::new(composite))
-        }
-    }
+    let backend = build_backend(settings).map_err(|error| error.to_string())?;
+    backend
+        .connect_in_background()
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(backend)
+}
+
+fn build_backend(
+    settings: &LimiterSettings,
+) -> Result<Arc<dyn LimiterBackend>, LimiterBackendError> {
+    let memory = || InMemoryLimiterBackend::new(settings.memory_config());
+    let redis = || {
+        settings
+            .redis_config()
+            .map(RedisLimiterBackend::new)
+            .ok_or_else(|| {
+                LimiterBackendError::InvalidConfiguration(format!(
+                    "LIMITER_BACKEND={}: this backend needs a Redis URL: set REDIS_URL",
+                    settings.backend
+                ))
+            })
+    };
+    Ok(match settings.backend {
+        BackendKind::Memory => Arc::new(memory()?),
+        BackendKind::Redis => Arc::new(redis()?),
+        BackendKind::Composite => Arc::new(
+            CompositeLimiterBackend::builder(Arc::new(redis()?), Arc::new(memory()?))
+                .strategy(settings.composite_strategy)
+                .failure_threshold(settings.composite_failure_threshold)
+                .recovery_timeout(Duration::from_secs(
+                    settings.composite_recovery_timeout_seconds,
+                ))
+                .health_check_interval(Duration::from_secs(
+                    settings.composite_health_check_interval_seconds,
+                ))
+                .build()?,
+        ),
+    })
 }
 
 fn exit_with(error: &dyn std::fmt::Display) -> ! {
